@@ -82,7 +82,8 @@ def call_safely(name: str, fn: Callable, *args) -> tuple[object, CheckResult | N
         return None, not_done(name, verbose=False)
     except Exception as exc:  # a student's bug must become a verdict, whatever it is
         inputs = ", ".join(short(a) for a in args)
-        return None, failed(name, f"функция упала на входе {inputs}: {type(exc).__name__}: {exc}.",
+        where = f"x = {inputs}" if len(args) == 1 else f"({inputs})"
+        return None, failed(name, f"функция упала на входе {where}: {type(exc).__name__}: {exc}",
                             "запустите её на этом входе сами и прочитайте сообщение об ошибке.",
                             verbose=False)
 
@@ -114,7 +115,7 @@ def compare_functions(
         expected = reference(x.clone())
         mismatch = _mismatch(got, expected, rtol, atol)
         if mismatch:
-            return failed(name, f"на входе x = {short(x)} {mismatch}", hint, verbose)
+            return failed(name, f"на входе x = {short(x)}: {mismatch}", hint, verbose)
         if check_grad:
             x_ref = x.clone().requires_grad_(True)
             (grad_expected,) = torch.autograd.grad(reference(x_ref).sum(), x_ref)
@@ -125,7 +126,7 @@ def compare_functions(
             (grad_got,) = torch.autograd.grad(got.sum(), x_student)
             mismatch = _mismatch(grad_got, grad_expected, rtol, atol)
             if mismatch:
-                return failed(name, f"значения верны, но градиент на входе x = {short(x)} "
+                return failed(name, f"значения верны, но градиент на входе x = {short(x)}: "
                               f"{mismatch}", hint, verbose)
     return passed(name, f"совпадает с эталоном на {len(inputs)} наборах входов "
                   "(граничные случаи и случайные).", verbose)
