@@ -69,9 +69,17 @@ def test_imports_cell_seeds_and_styles(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_every_figure_has_a_caption(path):
     for cell in code_cells(read(path)):
-        if "plt.show()" in cell.source and "nbval-ignore-output" not in tags(cell):
+        if "plt.show()" in cell.source and "remove-output" not in tags(cell):
             caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")
             assert caption.strip(), f"{path.name}: figure cell without a caption:\n{cell.source}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_widgets_are_extras_hidden_from_the_static_book(path):
+    for cell in code_cells(read(path)):
+        if "interact" in cell.source:
+            assert {"nbval-ignore-output", "remove-output"} <= set(tags(cell)), (
+                f"{path.name}: a widget cell must be tagged nbval-ignore-output and remove-output")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
