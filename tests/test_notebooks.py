@@ -9,6 +9,7 @@ import pytest
 
 from tools.notebooks import (BEGIN, CHECKED, END, STUDENT_CHAPTERS, chapter_paths, dumps,
                              execute, read, setup_cell_source, tags)
+from tools.store_outputs import keep_checked_outputs
 from tools.student import is_setup_cell, student_copy
 
 CHAPTERS = chapter_paths()
@@ -50,6 +51,17 @@ def test_committed_in_canonical_form(path):
     assert all("execution" not in c.metadata for c in nb.cells)
     assert path.read_text(encoding="utf-8") == dumps(nb), (
         f"{path.name} is not in canonical form: run `make outputs NB={path.stem}`")
+
+
+def test_storing_outputs_again_changes_no_byte():
+    """`make outputs` on an up-to-date chapter must leave it as committed (the first chapter
+    stands for all: they share the pipeline, and nbval already re-runs every one)."""
+    path = CHAPTERS[0]
+    nb = read(path)
+    execute(nb, path.parent)
+    keep_checked_outputs(nb)
+    assert dumps(nb) == path.read_text(encoding="utf-8"), (
+        f"re-storing the outputs of {path.name} changed it: a checked cell is not deterministic")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
