@@ -8,9 +8,11 @@ when the answer is right (tests use that) and shows nothing more in a notebook.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 
 # Marks from the fonts every browser has (emoji need a colour-emoji font).
@@ -38,8 +40,8 @@ class CheckResult:
 
 
 def _report(result: CheckResult, verbose: bool) -> CheckResult:
-    if verbose:
-        print(result.message)
+    if verbose:  # one write, so that a notebook gets the verdict as one stream output
+        sys.stdout.write(result.message + "\n")
     return result
 
 
@@ -58,17 +60,26 @@ def not_done(name: str, verbose: bool = True) -> CheckResult:
     return _report(CheckResult(name, False, message, not_done=True), verbose)
 
 
-def short(value: object, digits: int = 4) -> str:
-    """Compact text of a tensor or number for a verdict line."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() == 1:
-            return f"{value.item():.{digits}g}"
-        flat = [f"{v:.{digits}g}" for v in value.detach().flatten()[:6].tolist()]
-        more = ", …" if value.numel() > 6 else ""
-        return f"tensor([{', '.join(flat)}{more}], shape={tuple(value.shape)})"
+def short(value: object, digits: int = 4, width: int = 80) -> str:
+    """Compact one-line text of a tensor, array, number or function for a verdict line."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+        kind = "tensor" if isinstance(value, torch.Tensor) else "array"
+        if array.size == 1:
+            return _number(array.reshape(()).item(), digits)
+        flat = ", ".join(_number(v, digits) for v in array.flatten()[:6].tolist())
+        more = ", …" if array.size > 6 else ""
+        return f"{kind}([{flat}{more}], shape={tuple(array.shape)})"
     if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return repr(value)
+        return _number(value, digits)
+    if callable(value):
+        return f"функция {getattr(value, '__name__', type(value).__name__)}"
+    text = " ".join(repr(value).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _number(value: object, digits: int) -> str:
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
 def call_safely(name: str, fn: Callable, *args) -> tuple[object, CheckResult | None]:

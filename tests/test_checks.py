@@ -72,3 +72,11 @@ def test_edge_and_random_inputs_cover_edges_random_and_2d():
     xs = edge_and_random_inputs([0.0, 5.0], seed=1, n_random=2)
     assert [x.shape for x in xs] == [(1,), (1,), (17,), (17,), (2, 1)]
     assert torch.equal(xs[2], edge_and_random_inputs([0.0, 5.0], seed=1, n_random=2)[2])
+
+
+def test_short_describes_inputs_in_one_line():
+    import numpy as np
+    assert checks.short(np.arange(10)).startswith("array([0, 1, 2, 3, 4, 5, …], shape=(10,))")
+    assert checks.short(reference) == "функция reference"
+    assert checks.short(torch.tensor([[1.5]])) == "1.5"
+    assert "\n" not in checks.short(list(range(100))) and len(checks.short(list(range(100)))) <= 80

@@ -21,8 +21,24 @@ def keep_checked_outputs(nb: nbformat.NotebookNode) -> None:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
-        if CHECKED not in tags(cell):
+        if CHECKED in tags(cell):
+            cell.outputs = merge_streams(cell.outputs)
+        else:
             cell.outputs, cell.execution_count = [], None
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive writes to the same stream: the kernel may split one print into several
+    messages depending on timing, which would make the stored bytes differ from run to run."""
+    merged: list = []
+    for out in outputs:
+        previous = merged[-1] if merged else None
+        if (out.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == out.name):
+            previous.text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def main(names: list[str]) -> int:
