@@ -55,6 +55,14 @@ def test_slide_polynomial_misses_the_training_points():
     assert {x: nfl.polynomial_value(nfl.SLIDE_POLYNOMIAL, x) for x in range(1, 7)} == by_hand
 
 
+def test_polynomial_roughness_by_hand():
+    # p = x³: p'' = 6x, ∫_1^6 36x² dx = 12·(6³ − 1³) = 2580; a straight line has none
+    assert nfl.polynomial_roughness((0, 0, 0, 1), 1, 6) == 2580
+    assert nfl.polynomial_roughness((5, -2), 0, 1) == 0
+    # p = x² + x⁴: p'' = 2 + 12x², ∫_0^1 (4 + 48x² + 144x⁴) dx = 4 + 16 + 144/5
+    assert nfl.polynomial_roughness((0, 0, 1, 0, 1), 0, 1) == F(244, 5)
+
+
 def test_format_polynomial_by_hand():
     assert nfl.format_polynomial((0, 0, 0, 1)) == "x^3"
     assert nfl.format_polynomial((1, -1)) == "-x + 1"
@@ -394,3 +402,17 @@ def test_check_own_learner_stubs_say_not_done():
 
     assert nfl.check_own_learner(stub, nfl.parity, verbose=False).not_done
     assert nfl.check_own_learner(parity_learner, stub, verbose=False).not_done
+
+
+def test_print_lines_and_verdicts_write_once(monkeypatch):
+    # a stored notebook output stays one piece only if the cell writes once
+    writes = []
+
+    class Recorder:
+        def write(self, text):
+            writes.append(text)
+
+    monkeypatch.setattr("sys.stdout", Recorder())
+    nfl.print_lines(["a", "b"])
+    nfl.check_gp(nfl.gp)
+    assert writes[0] == "a\nb\n" and len(writes) == 2 and writes[1].startswith("✓ gP")
