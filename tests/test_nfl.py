@@ -416,3 +416,16 @@ def test_print_lines_and_verdicts_write_once(monkeypatch):
     nfl.print_lines(["a", "b"])
     nfl.check_gp(nfl.gp)
     assert writes[0] == "a\nb\n" and len(writes) == 2 and writes[1].startswith("✓ gP")
+
+
+def test_bayes_optimal_learner_by_hand_for_m1():
+    # targets of m = 1 in order: 00, 01, 10, 11 (labels of inputs 0 and 1)
+    x_train, y_train, query = np.array([[0]]), np.array([1]), np.array([[1]])
+    uniform = nfl.bayes_optimal_learner(1, [1, 1, 1, 1])
+    assert uniform(x_train, y_train, query).tolist() == [0]  # 10 and 11 tie → 0
+    constants = nfl.bayes_optimal_learner(1, [1, 0, 0, 1])  # nature is constant
+    assert constants(x_train, y_train, query).tolist() == [1]
+    flips = nfl.bayes_optimal_learner(1, [0, 1, 1, 0])  # nature is x or not x
+    assert flips(x_train, y_train, query).tolist() == [0]
+    with pytest.raises(ValueError, match="one entry per target"):
+        nfl.bayes_optimal_learner(1, [1, 1])
