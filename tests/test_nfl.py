@@ -360,6 +360,7 @@ def test_check_gp_stub_and_crash():
     assert nfl.check_gp(stub, verbose=False).not_done
     result = nfl.check_gp(crash, verbose=False)
     assert not result and "IndexError" in result.message and "Traceback" not in result.message
+    assert "X_train = {00, 01}" in result.message and "0x" not in result.message  # no reprs
 
 
 def parity_learner(x_train, y_train, x_query):
@@ -394,6 +395,8 @@ def test_check_own_learner_rejects_chance_level_and_bad_outputs():
     assert not too_short and "shape" in too_short.message
     bad_target = nfl.check_own_learner(parity_learner, lambda x: 2, verbose=False)
     assert not bad_target and "x = [0, 0, 0]" in bad_target.message
+    crash = nfl.check_own_learner(lambda a, b, q: q[5], nfl.parity, verbose=False)
+    assert not crash and "IndexError" in crash.message and "x_query = {010" in crash.message
 
 
 def test_check_own_learner_stubs_say_not_done():
