@@ -71,6 +71,12 @@ def test_gaussian_nll_does_not_clamp_tiny_variance_unlike_torch():
     as_if_eps = losses.gaussian_nll(mean, target, torch.tensor([1e-6]))
     assert_close(clamped, as_if_eps)  # PyTorch replaces var by eps = 1e-6
     assert (clamped - exact.float()).abs().item() > 10
+    # ... and the clamp happens under no_grad: the gradient reaches var as if var were eps
+    _, (g_torch,) = grad_of(
+        lambda v: F.gaussian_nll_loss(mean, target, v, full=True, reduction="none"), var)
+    _, (g_at_eps,) = grad_of(lambda v: losses.gaussian_nll(mean, target, v),
+                             torch.tensor([1e-6]))
+    assert_close(g_torch, g_at_eps)
 
 
 def test_gaussian_nll_scalar_variance_and_bad_input():
