@@ -145,3 +145,17 @@ def test_glue_falls_back_to_print_without_myst_nb(monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == "answer = 42"
     with pytest.raises(ValueError, match="name"):
         book.glue("", 1)
+
+
+def test_ru_number_uses_a_decimal_comma_and_a_true_minus():
+    assert book.ru_number(0.25, 3) == "0,250"
+    assert book.ru_number(-1.5, 1) == "−1,5"
+    assert book.ru_number(2, 0) == "2"
+    with pytest.raises(ValueError, match="digits"):
+        book.ru_number(1.0, -1)
+
+
+def test_glue_formats_numbers_when_asked(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)  # import fails -> print
+    book.glue("share", 0.6827, digits=2)
+    assert capsys.readouterr().out.strip() == "share = 0,68"
