@@ -357,8 +357,8 @@ def _check_initializer(name: str, fn: Callable, kind: str) -> CheckResult:
             return failed(name, "два вызова с одинаково засеянным генератором дали разные "
                           "числа: генератор не используется.",
                           "передайте generator=generator в uniform_/normal_.")
-    return passed(name, f"формы, среднее, дисперсия{' и граница' if kind == 'xavier_uniform' else ' и форма распределения'} "
-                  f"верны на весах {', '.join(str(s) for s in _CHECK_SHAPES)} (в том числе свёрточном).")
+    what = "граница" if kind == "xavier_uniform" else "нормальность"
+    return passed(name, f"дисперсия, {what} и fan верны для весов Linear и Conv2d.")
 
 
 def _diagnose_variance(kind: str, var: float, shape: tuple[int, ...]) -> str:

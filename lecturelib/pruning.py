@@ -331,5 +331,5 @@ def check_magnitude_mask(fn: Callable[..., torch.Tensor]) -> CheckResult:
             hint = "обрезаются веса с наименьшим |w| среди ещё живых (модуль, а не знак)."
         return failed(name, f"случай «{description}»: маска отличается в {len(differ)} "
                       f"позициях — {where}{more}.", hint)
-    return passed(name, f"маски верны на {len(_mask_cases())} случаях: округление, ничьи, "
-                  "отрицательные веса, уже обрезанные веса, свёрточный вес.")
+    return passed(name, f"все {len(_mask_cases())} случаев: округление, ничьи, |w|, "
+                  "уже обрезанные веса.")
