@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lecturelib.checks import CheckResult, call_safely, failed, not_done, passed, short
+from lecturelib.checks import CheckResult, call_safely, failed, passed
+from lecturelib.models import mlp
 
 FAN_MODES = ("fan_in", "fan_out")
 
@@ -243,7 +244,6 @@ def deep_mlp(n_in: int, width: int, depth: int, n_out: int,
     """``depth`` hidden layers of ``width`` units: Linear(n_in, width), act, …, Linear(width, n_out)."""
     if depth < 1 or width < 1:
         raise ValueError(f"depth and width must be >= 1, got depth={depth!r}, width={width!r}")
-    from lecturelib.models import mlp
     return mlp([n_in] + [width] * depth + [n_out], activation)
 
 
