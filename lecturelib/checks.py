@@ -157,8 +157,11 @@ def _mismatch(got: object, expected: torch.Tensor, rtol: float, atol: float) -> 
         return ""
     i = int(bad.flatten().nonzero()[0])
     where = f" (элемент {i})" if got.numel() > 1 else ""
-    return (f"ожидалось {short(expected.flatten()[i])}, получено "
-            f"{short(got.flatten()[i])}{where}.")
+    want, have = expected.flatten()[i], got.flatten()[i]
+    digits = 4  # as few as read well, as many as it takes to show the two numbers differ
+    while short(want, digits) == short(have, digits) and digits < 12:
+        digits += 2
+    return f"ожидалось {short(want, digits)}, получено {short(have, digits)}{where}."
 
 
 def edge_and_random_inputs(edges: Sequence[float], seed: int = 0, n_random: int = 3,

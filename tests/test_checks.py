@@ -80,3 +80,9 @@ def test_short_describes_inputs_in_one_line():
     assert checks.short(reference) == "функция reference"
     assert checks.short(torch.tensor([[1.5]])) == "1.5"
     assert "\n" not in checks.short(list(range(100))) and len(checks.short(list(range(100)))) <= 80
+
+
+def test_close_but_wrong_numbers_are_shown_with_enough_digits():
+    result = check(lambda x: reference(x) * (1 + 1e-4))
+    expected, got = result.message.rstrip(".").split("ожидалось ")[1].split(", получено ")
+    assert not result and expected != got, result.message
