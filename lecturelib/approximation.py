@@ -519,8 +519,8 @@ def check_polyline_net(student: Callable, verbose: bool = True) -> CheckResult:
             i = int(bad.nonzero()[0])
             return failed(name, f"на входе {shown} в точке x = {short(x[i])} ожидалось "
                           f"{short(expected[i])}, получено {short(got[i])}.", hint, verbose)
-    return passed(name, f"сеть совпадает с ломаной на всей прямой на {len(cases)} ломаных "
-                  "(включая |x| и излом без смены наклона).", verbose)
+    return passed(name, f"сеть равна ломаной на всей прямой ({len(cases)} случаев, с |x|).",
+                  verbose)
 
 
 #: Shallow nets for exercise 2: (theta0, theta1, phi, hint if wrong).
@@ -575,7 +575,6 @@ def check_shallow_piece_count(student: Callable, verbose: bool = True) -> CheckR
                           f"({type(answer).__name__}).", "верните int, например int(count).", verbose)
         expected = shallow_piece_count(theta0, theta1, phi)
         if got != expected:
-            return failed(name, f"на входе {shown} ожидалось {expected} кусков, получено {got}.",
+            return failed(name, f"на входе {shown} ожидалось кусков: {expected}, получено: {got}.",
                           hint, verbose)
-    return passed(name, f"число кусков верно на {len(cases)} сетях (константы, нулевые φ, общие "
-                  "и сокращающиеся изломы, случайные веса).", verbose)
+    return passed(name, f"{len(cases)} сетей, включая θ = 0, φ = 0 и общие изломы.", verbose)
