@@ -106,6 +106,28 @@ def test_interpolating_net_gradient_is_the_slope_of_the_piece():
     torch.testing.assert_close(x.grad, torch.tensor([0.0, 1.0, -4.0, 2.0, 0.0], dtype=DOUBLE))
 
 
+def test_interpolating_net_at_the_knots_themselves():
+    # Edge values: at a knot the value is exact, and autograd takes the left slope there,
+    # because PyTorch defines ReLU'(0) = 0 (the unit bending at that knot adds nothing yet).
+    knots = np.array([-1.0, 0.0, 0.5, 2.0])
+    values = np.array([0.0, 1.0, -1.0, 2.0])
+    net = ua.interpolating_relu_params(knots, values)
+    x = torch.tensor(knots, dtype=DOUBLE, requires_grad=True)
+    y = net(x)
+    torch.testing.assert_close(y.detach(), torch.tensor(values, dtype=DOUBLE), rtol=0, atol=1e-12)
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, torch.tensor([0.0, 1.0, -4.0, 2.0], dtype=DOUBLE))
+
+
+def test_module_and_formula_have_the_same_input_gradient():
+    theta0, theta1, phi = random_units(6, seed=4)
+    x = torch.linspace(-3, 3, 61, dtype=DOUBLE)
+    x1, x2 = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ua.shallow_relu(x1, theta0, theta1, phi, 0.1).sum().backward()
+    ua.shallow_relu_module(theta0, theta1, phi, 0.1)(x2[:, None]).sum().backward()
+    torch.testing.assert_close(x1.grad, x2.grad)
+
+
 def test_interpolation_error_obeys_the_h2_bound_and_rate():
     # f = sin on [0, pi]: max|f''| = 1, bound h^2 / 8.
     x = np.linspace(0, np.pi, 100_001)
