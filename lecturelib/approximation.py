@@ -45,9 +45,9 @@ HAND_BUILT = {
 def _vector(name: str, value: ArrayLike, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``value`` as a 1-D float tensor; a clear error names ``name`` otherwise."""
     try:
-        tensor = torch.as_tensor(value, dtype=dtype) if not isinstance(value, torch.Tensor) \
-            else value.to(dtype)
-    except (TypeError, ValueError) as exc:
+        tensor = value.to(dtype) if isinstance(value, torch.Tensor) else torch.as_tensor(
+            value, dtype=dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{name} must be a 1-D sequence of numbers, got {value!r}") from exc
     if tensor.dim() != 1:
         raise ValueError(f"{name} must be 1-D, got shape {tuple(tensor.shape)}")
