@@ -57,7 +57,8 @@ def test_page_renders(site, browser, page_name):
 
     has_math = page.locator(".math, .tex2jax_process, div.math, span.math").count() > 0
     if has_math:
-        page.wait_for_selector("mjx-container", timeout=15_000)
+        # "attached": the first formula may sit in a hidden element (the print-only TOC).
+        page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
         raw = page.evaluate("() => [...document.querySelectorAll('span.math, div.math')]"
                             ".filter(e => !e.querySelector('mjx-container')).length")
         assert raw == 0, f"{page_name}: {raw} formulas were not typeset"
