@@ -82,8 +82,12 @@ def _number(value: object, digits: int) -> str:
     return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
-def call_safely(name: str, fn: Callable, *args) -> tuple[object, CheckResult | None]:
-    """Call the student's ``fn``; turn a stub or a crash into a verdict instead of a traceback."""
+def call_safely(name: str, fn: Callable, *args, where: str | None = None
+                ) -> tuple[object, CheckResult | None]:
+    """Call the student's ``fn``; turn a stub or a crash into a verdict instead of a traceback.
+
+    ``where`` describes the input in words for the verdict; by default the arguments are shown.
+    """
     if not callable(fn):
         return None, failed(name, f"ожидалась функция, получено {type(fn).__name__}.",
                             "передайте в проверку саму функцию, без скобок.", verbose=False)
@@ -92,8 +96,9 @@ def call_safely(name: str, fn: Callable, *args) -> tuple[object, CheckResult | N
     except NotImplementedError:
         return None, not_done(name, verbose=False)
     except Exception as exc:  # a student's bug must become a verdict, whatever it is
-        inputs = ", ".join(short(a) for a in args)
-        where = f"x = {inputs}" if len(args) == 1 else f"({inputs})"
+        if where is None:
+            inputs = ", ".join(short(a) for a in args)
+            where = f"x = {inputs}" if len(args) == 1 else f"({inputs})"
         return None, failed(name, f"функция упала на входе {where}: {type(exc).__name__}: {exc}",
                             "запустите её на этом входе сами и прочитайте сообщение об ошибке.",
                             verbose=False)

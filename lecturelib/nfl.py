@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from lecturelib.checks import CheckResult, failed, not_done, passed
+from lecturelib.checks import CheckResult, call_safely, failed, passed
 
 Learner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 HALF = Fraction(1, 2)
@@ -619,22 +619,6 @@ def _gp_hint(got: Fraction, learner: Learner, m: int, train: tuple[int, ...],
                         "предсказывает алгоритм, сколько совпало с целью.")
 
 
-def _call_student(name: str, fn: object, where: str, *args) -> tuple[object, CheckResult | None]:
-    """Call the student's ``fn``; a stub becomes "not done yet", a crash a verdict that names the
-    input in words (``where``) instead of reprs of arrays and functions."""
-    if not callable(fn):
-        return None, failed(name, f"ожидалась функция, получено {type(fn).__name__}.",
-                            "передайте в проверку саму функцию, без скобок.", verbose=False)
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return None, not_done(name, verbose=False)
-    except Exception as exc:  # a student's bug must become a verdict, whatever it is
-        return None, failed(name, f"функция упала ({where}): {type(exc).__name__}: {exc}.",
-                            "запустите её на этом входе сами и прочитайте сообщение об ошибке.",
-                            verbose=False)
-
-
 def _check_gp(student_gp: Callable) -> CheckResult:
     """Exercise: ``student_gp(learner, x_train, y_train, target)`` must return the exact gP
     (a Fraction) on a handful of learners, training sets and targets."""
@@ -645,8 +629,8 @@ def _check_gp(student_gp: Callable) -> CheckResult:
         y_train = target[list(train)]
         where = (f"m = {m}, алгоритм {learner.__name__}, X_train = {_bits(x_train)}, "
                  f"y_train = {y_train.tolist()}, цель = {target.tolist()}")
-        got, problem = _call_student(name, student_gp, where, learner, x_train.copy(),
-                                     y_train.copy(), target.copy())
+        got, problem = call_safely(name, student_gp, learner, x_train.copy(), y_train.copy(),
+                                   target.copy(), where=where)
         if problem is not None:
             return problem
         expected = gp(learner, x_train, y_train, target)
@@ -679,8 +663,8 @@ def _check_own_learner(learner: Learner, target_label: Callable[[np.ndarray], in
 
     labels = []
     for x in inputs:
-        label, problem = _call_student(name, target_label, f"цель на входе x = {x.tolist()}",
-                                       x.copy())
+        label, problem = call_safely(name, target_label, x.copy(),
+                                     where=f"цель на входе x = {x.tolist()}")
         if problem is not None:
             return problem
         if not (isinstance(label, (numbers.Integral, np.bool_, bool)) and int(label) in (0, 1)):
@@ -701,8 +685,8 @@ def _check_own_learner(learner: Learner, target_label: Callable[[np.ndarray], in
             y_train = target[list(train)]
             where = (f"алгоритм на X_train = {_bits(x_train)}, y_train = {y_train.tolist()}, "
                      f"x_query = {_bits(x_test)}")
-            out, problem = _call_student(name, learner, where, x_train.copy(), y_train.copy(),
-                                         x_test.copy())
+            out, problem = call_safely(name, learner, x_train.copy(), y_train.copy(),
+                                       x_test.copy(), where=where)
             if problem is not None:
                 return problem
             try:
