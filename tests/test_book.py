@@ -56,7 +56,8 @@ def test_a_failing_cell_fails_the_build_and_names_the_notebook(tmp_path: Path):
 
 def test_status_page_times_every_chapter(built_book: Path):
     page = (built_book / "status.html").read_text(encoding="utf-8")
+    table = page[page.index("<table"):]  # the sidebar links to every chapter too
     for chapter in (f for f in toc_files() if f.startswith("chapters/")):
-        row = re.search(rf"{re.escape(chapter)}.*?</tr>", page, re.S)
+        row = re.search(rf"{re.escape(chapter)}.*?</tr>", table, re.S)
         assert row, f"status page has no row for {chapter}"
         assert re.search(r"<td[^>]*>\s*\d+\.\d+\s*</td>", row.group(0)), row.group(0)

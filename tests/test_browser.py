@@ -17,6 +17,8 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="browser test skipped: Debian's `chromium` is not installed "
            "(sudo apt-get install chromium); .ci/run installs it")
+# Generous: typesetting hundreds of formulas on a busy 2-core machine takes tens of seconds.
+TIMEOUT_MS = 120_000
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -44,6 +46,7 @@ def browser(tmp_path_factory):
 @pytest.mark.parametrize("page_name", toc_files())
 def test_page_renders(site, browser, page_name):
     page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     # A failed load is reported by URL below; the console repeats it without the URL.
@@ -57,8 +60,9 @@ def test_page_renders(site, browser, page_name):
 
     has_math = page.locator(".math, .tex2jax_process, div.math, span.math").count() > 0
     if has_math:
-        # "attached": the first formula may sit in a hidden element (the print-only TOC).
-        page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
+        # MathJax typesets in the background: wait until it says it is done.
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
         raw = page.evaluate("() => [...document.querySelectorAll('span.math, div.math')]"
                             ".filter(e => !e.querySelector('mjx-container')).length")
         assert raw == 0, f"{page_name}: {raw} formulas were not typeset"
