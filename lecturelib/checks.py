@@ -99,7 +99,7 @@ def call_safely(name: str, fn: Callable, *args, where: str | None = None
         if where is None:
             inputs = ", ".join(short(a) for a in args)
             where = f"x = {inputs}" if len(args) == 1 else f"({inputs})"
-        return None, failed(name, f"функция упала на входе {where}: {type(exc).__name__}: {exc}",
+        return None, failed(name, f"функция упала на входе {where}: {type(exc).__name__}: {exc}.",
                             "запустите её на этом входе сами и прочитайте сообщение об ошибке.",
                             verbose=False)
 

@@ -110,6 +110,7 @@ def test_no_solution_leaks_into_student_copy(path):
     assert lines, f"{path.name}: a chapter needs at least one exercise"
     student_text = "\n".join(c.source for c in read(STUDENT_CHAPTERS / path.name).cells)
     assert BEGIN not in student_text and END not in student_text
+    assert "{solution" not in student_text, f"a solution fold is left in the student copy"
     leaked = [ln for ln in lines if ln in student_text]
     assert not leaked, f"solution lines of {path.name} appear in the student copy: {leaked}"
 
@@ -139,9 +140,12 @@ def test_student_generator_stubs_nested_and_top_level_solutions():
         nbformat.v4.new_markdown_cell("```{solution-start} ex\n:class: dropdown\n```"),
         nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
     ]
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        ":::{exercise} T\n:label: ex2\nDo it.\n:::\n\n```{solution-start} ex2\n:class: dropdown\n```"))
     out = student_copy(nb)
-    assert len(out.cells) == 2, "the solution fold must be dropped"
-    nested, top = out.cells
+    assert len(out.cells) == 3, "the solution fold must be dropped"
+    assert out.cells[2].source == ":::{exercise} T\n:label: ex2\nDo it.\n:::"
+    nested, top = out.cells[:2]
     assert "return x + 1" not in nested.source and "    raise NotImplementedError" in nested.source
     assert "raises-exception" not in nested.metadata.get("tags", [])
     assert top.source.startswith("# Ваш код здесь\nraise NotImplementedError")

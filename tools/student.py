@@ -20,7 +20,10 @@ from tools.notebooks import (BEGIN, END, STUDENT_CHAPTERS, chapter_paths, dumps,
 
 STUB = "raise NotImplementedError(\"Упражнение: напишите здесь своё решение\")"
 RAISES = "raises-exception"
-SOLUTION_DIRECTIVE = re.compile(r"^\s*(```+|:::+)\{(solution-start|solution-end|solution)\}")
+# A `{solution}` / `{solution-start}` / `{solution-end}` block: the solution's fold in the book.
+SOLUTION_FOLD = re.compile(
+    r"^(?P<fence>```+|:::+)\{(solution-start|solution-end|solution)\}.*?^(?P=fence)[ \t]*$\n?",
+    re.M | re.S)
 _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[ \t]*\n.*?^[ \t]*{re.escape(END)}[ \t]*$",
                     re.M | re.S)
 
@@ -50,8 +53,11 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     cells = []
     for cell in out.cells:
-        if cell.cell_type == "markdown" and SOLUTION_DIRECTIVE.match(cell.source):
-            continue  # the solution's fold in the book; in the student copy it would hold nothing
+        if cell.cell_type == "markdown":
+            # The fold would hold nothing in the student copy, and Colab shows it as raw text.
+            cell.source = SOLUTION_FOLD.sub("", cell.source).rstrip()
+            if not cell.source:
+                continue
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
