@@ -23,6 +23,7 @@ from torch import nn
 
 from lecturelib.checks import CheckResult, call_safely, failed, passed, short
 from lecturelib.data import Split
+from lecturelib.training import train
 from lecturelib.init import StackedMLP, deep_mlp, init_model_, stacked_accuracy, train_stacked
 
 
@@ -117,30 +118,19 @@ def train_masked(model: nn.Module, masks: dict[str, torch.Tensor], data: Split, 
                  lr: float, batch_size: int = 64, seed: int = 0) -> float:
     """Adam on ``data.x_train`` with the pruned weights held at exactly zero; test accuracy.
 
-    Why both steps: the gradient of a pruned weight is masked, so Adam's moments for it stay 0
-    and its update is 0; the weights are multiplied by the mask after each step as well, which
-    also holds them at zero under any other optimizer.
+    The pruned weights start at zero and their gradients are masked, so Adam's moments for them
+    stay zero and so does every update: the weights never leave zero.
     """
-    import torch.nn.functional as F  # local: this module's other users do not need it
-
     apply_mask_(model, masks)
     params = dict(model.named_parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    n = len(data.x_train)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            for name, mask in masks.items():
-                params[name].grad.mul_(mask)
-            opt.step()
-            apply_mask_(model, masks)
-    with torch.no_grad():
-        return float((model(data.x_test).argmax(1) == data.y_test).float().mean())
+    hooks = [params[name].register_hook(lambda grad, mask=mask: grad * mask)
+             for name, mask in masks.items()]
+    try:
+        history = train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return history["test_acc"][-1]
 
 
 @torch.no_grad()
